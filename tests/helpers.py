@@ -19,8 +19,8 @@ def max_abs(out: torch.Tensor, ref: torch.Tensor) -> float:
 def stft64(x, n_fft, hop, win_length, window, center=True):
     """Float64 torch.stft oracle, real output (..., F, frames, 2)."""
     shape = x.shape
-    x64 = x.detach().double().cpu().reshape(-1, shape[-1])
-    w64 = None if window is None else window.detach().double().cpu()
+    x64 = x.double().cpu().reshape(-1, shape[-1])
+    w64 = None if window is None else window.double().cpu()
     spec = torch.stft(
         x64, n_fft, hop, win_length, w64, center=center, pad_mode="reflect", return_complex=True
     )
@@ -41,3 +41,17 @@ def normalize64(x, valid=None, div_guard=1e-7, dim=-1):
     mean = x0.sum(dim, keepdim=True) / count
     std = torch.sqrt(((x0 - mean) ** 2).sum(dim, keepdim=True) / count)
     return torch.where(valid, (x - mean) / (std + div_guard), torch.zeros_like(x))
+
+
+def normalize64_derivative(x, valid=None, div_guard=1e-7, dim=-1):
+    """d out / d x with detached statistics: 1/(std+guard) inside the mask, 0 outside (float64)."""
+    x = x.detach().double().cpu()
+    if valid is None:
+        var = x.var(dim, keepdim=True)
+        return torch.rsqrt(var + div_guard).expand_as(x)
+    valid = valid.cpu().bool().expand_as(x)
+    x0 = torch.where(valid, x, torch.zeros_like(x))
+    count = valid.sum(dim, keepdim=True).double()
+    mean = x0.sum(dim, keepdim=True) / count
+    std = torch.sqrt(((x0 - mean) ** 2).sum(dim, keepdim=True) / count)
+    return torch.where(valid, 1.0 / (std + div_guard), torch.zeros_like(x))

@@ -17,3 +17,11 @@ def empty(shape, dtype: torch.dtype, device) -> torch.Tensor:
         else:
             out.fill_(torch.iinfo(dtype).min)
     return out
+
+
+def empty_like(x: torch.Tensor) -> torch.Tensor:
+    """``torch.empty_like`` (same strides for dense tensors), poisoned like ``empty``."""
+    out = torch.empty_like(x)
+    if POISON:
+        out.fill_(float("nan") if out.is_floating_point() else torch.iinfo(out.dtype).min)
+    return out
