@@ -27,7 +27,7 @@ from typing import Callable, Dict, List, Optional
 import torch
 
 from . import blocks
-from .normalize.reference import normalize_reference
+from .normalize.reference import NormalizeFunction, normalize_reference
 from .stft.reference import stft_fft
 
 try:  # the seed is an optional peer: its metadata pins torch<2.0, so it is installed --no-deps
@@ -182,7 +182,12 @@ def normalize_providers(device: torch.device) -> Dict[str, Callable]:
     providers = {}
     if device.type == "cuda":
         providers["fused (triton)"] = fused
-    providers["ours, pure torch"] = lambda x, m, l, c: normalize_reference(x, m, c.div_guard, -1, l)
+    def ours_torch(x, mask, lengths, c):
+        if x.requires_grad:
+            return NormalizeFunction.apply(x, mask, c.div_guard, -1, lengths)
+        return normalize_reference(x, mask, c.div_guard, -1, lengths)
+
+    providers["ours, pure torch"] = ours_torch
     if seed_blocks is not None:
         providers["seed (thunder 3.2.0)"] = seed
     return providers
@@ -390,7 +395,7 @@ def run(args) -> int:
         print(f"ceiling: {k} = {v:,.0f}", flush=True)
 
     dtypes = [torch.float32] + ([torch.bfloat16] if device.type == "cuda" and not args.quick else [])
-    modes = MODES if not args.quick else ("forward", "forward+backward")
+    modes = MODES if not args.quick else ("no-grad forward", "forward+backward")
     work = []
     for case in stft_cases(args.quick):
         for dtype in dtypes:

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from ._dispatch import select_backend
-from .normalize.reference import check_normalize_args, normalize_reference
+from .normalize.reference import NormalizeFunction, check_normalize_args, normalize_reference
 from .stft.reference import DEFAULT_WINDOW, check_stft_args, stft_fft, stft_graph
 
 PRECISIONS = ("ieee", "tf32x3", "tf32")
@@ -196,6 +196,8 @@ def _normalize_tensor_eager(
         from .normalize.ops import normalize_triton
 
         return normalize_triton(input_values, mask, div_guard, dim, lengths)
+    if backend == "torch" and input_values.requires_grad and torch.is_grad_enabled():
+        return NormalizeFunction.apply(input_values, mask, div_guard, dim, lengths)
     return normalize_reference(input_values, mask, div_guard, dim, lengths)
 
 

@@ -11,12 +11,12 @@ Mean and std are detached, as in the seed. Statistics are computed in float32 fo
 the output has the input's dtype. The function scripts and exports.
 """
 
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
 
-__all__ = ["check_normalize_args", "normalize_reference", "valid_mask"]
+__all__ = ["NormalizeFunction", "check_normalize_args", "normalize_parts", "normalize_reference", "valid_mask"]
 
 
 def check_normalize_args(
@@ -129,31 +129,31 @@ def _statistics_dtype(dtype: torch.dtype) -> torch.dtype:
     return dtype
 
 
-def normalize_reference(
+def normalize_parts(
     input_values: Tensor,
     mask: Optional[Tensor],
     div_guard: float,
     dim: int,
     lengths: Optional[Tensor],
-) -> Tensor:
-    """Normalize ``input_values`` along ``dim``; same arguments as ``normalize_tensor``."""
-    axis = check_normalize_args(input_values, mask, div_guard, dim, lengths)
-    values = input_values.to(_statistics_dtype(input_values.dtype))
-    # Statistics come from a detached view: mean and std are constants to autograd, as in the seed.
-    detached = values.detach()
-    if mask is None and lengths is None:
-        var, mean = torch.var_mean(detached, dim=axis, keepdim=True)
-        scale = torch.rsqrt(var + div_guard)
-        return ((values - mean) * scale).to(input_values.dtype)
+) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+    """The normalized tensor (no autograd), the per-row scale ``d out / d x`` and the invalid mask.
 
+    One buffer, updated in place: the eager product's forward. ``scale`` is ``1/(std+guard)``
+    (0 for a row with no valid element) or ``1/sqrt(var+guard)``; ``invalid`` is ``None`` unmasked.
+    """
+    axis = check_normalize_args(input_values, mask, div_guard, dim, lengths)
+    values = input_values.detach().to(_statistics_dtype(input_values.dtype))
+    if mask is None and lengths is None:
+        var, mean = torch.var_mean(values, dim=axis, keepdim=True)
+        scale = torch.rsqrt(var + div_guard)
+        return ((values - mean).mul_(scale)).to(input_values.dtype), scale, None
     valid = valid_mask(input_values, mask, axis, lengths)
-    row_length = input_values.shape[axis]
     count = valid.sum(dim=axis, keepdim=True)
     if valid.shape[axis] == 1:
-        count = count * row_length
+        count = count * input_values.shape[axis]
     count = count.to(values.dtype)
     invalid = ~valid
-    centred = detached.masked_fill(invalid, 0.0)
+    centred = values.masked_fill(invalid, 0.0)
     mean = centred.sum(dim=axis, keepdim=True) / count
     # Masked-out positions hold 0 - mean here, which is exactly the seed's numerator.
     centred.sub_(mean)
@@ -161,8 +161,52 @@ def normalize_reference(
     std = ((centred * centred).sum(dim=axis, keepdim=True) / count).sqrt()
     # A row with no valid element has NaN statistics; a zero scale keeps NaN out of its gradient.
     scale = torch.where(count > 0, 1.0 / (std + div_guard), torch.zeros_like(std))
-    if values.requires_grad:
-        out = ((values - mean) * scale).masked_fill(invalid, 0.0)
-    else:
-        out = centred.mul_(scale).masked_fill_(invalid, 0.0)
-    return out.to(input_values.dtype)
+    out = centred.mul_(scale).masked_fill_(invalid, 0.0)
+    return out.to(input_values.dtype), scale, invalid
+
+
+def normalize_reference(
+    input_values: Tensor,
+    mask: Optional[Tensor],
+    div_guard: float,
+    dim: int,
+    lengths: Optional[Tensor],
+) -> Tensor:
+    """Normalize ``input_values`` along ``dim``; same arguments as ``normalize_tensor``.
+
+    Autograd-friendly plain ops (the script/export path); without autograd it is
+    ``normalize_parts``.
+    """
+    if not input_values.requires_grad:
+        return normalize_parts(input_values, mask, div_guard, dim, lengths)[0]
+    axis = check_normalize_args(input_values, mask, div_guard, dim, lengths)
+    values = input_values.to(_statistics_dtype(input_values.dtype))
+    _, scale, invalid = normalize_parts(input_values, mask, div_guard, dim, lengths)
+    if invalid is None:
+        mean = values.detach().mean(dim=axis, keepdim=True)
+        return ((values - mean) * scale).to(input_values.dtype)
+    valid = ~invalid
+    count = valid.sum(dim=axis, keepdim=True)
+    if valid.shape[axis] == 1:
+        count = count * input_values.shape[axis]
+    mean = values.detach().masked_fill(invalid, 0.0).sum(dim=axis, keepdim=True) / count.to(values.dtype)
+    return ((values - mean) * scale).masked_fill(invalid, 0.0).to(input_values.dtype)
+
+
+class NormalizeFunction(torch.autograd.Function):
+    """Eager autograd for the pure-torch path: in-place forward, backward from the saved scale."""
+
+    @staticmethod
+    def forward(ctx, input_values, mask, div_guard, dim, lengths):
+        out, scale, invalid = normalize_parts(input_values, mask, div_guard, dim, lengths)
+        ctx.save_for_backward(scale, invalid)
+        ctx.input_dtype = input_values.dtype
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        scale, invalid = ctx.saved_tensors
+        grad = grad_out.to(scale.dtype) * scale
+        if invalid is not None:
+            grad = grad.masked_fill_(invalid, 0.0)
+        return grad.to(ctx.input_dtype), None, None, None, None
