@@ -518,7 +518,7 @@ def write_plots(path: str, rows: List[Row]) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     for ax, op in zip(axes, ("stft", "normalize")):
-        selected = [r for r in rows if r.op == op and r.mode == "forward" and r.dtype == "float32"]
+        selected = [r for r in rows if r.op == op and r.mode == "no-grad forward" and r.dtype == "float32"]
         for provider in sorted({r.provider for r in selected}, key=_provider_order):
             points = sorted((r.size, r.median_ms) for r in selected if r.provider == provider)
             if points:
@@ -526,8 +526,8 @@ def write_plots(path: str, rows: List[Row]) -> None:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("input elements")
-        ax.set_ylabel("median forward time (ms)")
-        ax.set_title(f"{op}, float32 forward")
+        ax.set_ylabel("median no-grad forward time (ms)")
+        ax.set_title(f"{op}, float32, no-grad forward")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
     fig.tight_layout()
