@@ -179,3 +179,39 @@ def test_reference_direct_call_matches_public():
     x = torch.randn(2, 4, 30)
     mask = torch.rand(2, 1, 30) > 0.5
     assert torch.equal(normalize_reference(x, mask, 1e-5, -1, None), tk.normalize_tensor(x, mask, 1e-5))
+
+
+@pytest.mark.parametrize("masked", [True, False])
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("length", [4096, 4097, 3 * 4096 + 123, 100_003])
+def test_long_rows_stay_accurate(masked, layout, length):
+    # Rows past 4096 are summed in pieces plus a tail; off the contiguous axis by a pairwise sum.
+    x = torch.randn(2, length) * 3 + 50
+    if layout == "strided":
+        x = torch.randn(length, 2).t() * 3 + 50
+    mask = _lengths_mask(torch.tensor([length, length // 3]), length) if masked else None
+    ours = tk.normalize_tensor(x, mask, 1e-5)
+    assert max_abs(ours, normalize64(x, mask, 1e-5)) <= 1e-5
+
+
+def test_non_finite_padding_is_ignored():
+    x = torch.randn(2, 3, 40)
+    mask = _lengths_mask(torch.tensor([30, 12]), 40).unsqueeze(1)
+    dirty = x.clone()
+    dirty[:, :, 35] = float("inf")
+    dirty[1, :, 20] = float("nan")
+    ours = tk.normalize_tensor(dirty, mask, 1e-5)
+    assert torch.equal(ours, tk.normalize_tensor(x, mask, 1e-5))
+    assert max_abs(ours, seed.normalize_tensor(dirty, mask, 1e-5)) <= 1e-5
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+def test_non_finite_inside_the_mask_keeps_padding_zero(bad):
+    x = torch.randn(2, 3, 40)
+    x[0, 1, 3] = bad
+    mask = _lengths_mask(torch.tensor([30, 12]), 40).unsqueeze(1)
+    ours, theirs = tk.normalize_tensor(x, mask, 1e-5), seed.normalize_tensor(x, mask, 1e-5)
+    assert torch.isnan(ours[0, 1, :30]).all() and torch.all(ours[0, 1, 30:] == 0)
+    assert torch.equal(torch.isnan(ours), torch.isnan(theirs))
+    finite = ~torch.isnan(theirs)
+    assert max_abs(ours[finite], theirs[finite]) <= 1e-5

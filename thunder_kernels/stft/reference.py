@@ -176,6 +176,11 @@ def stft_graph(
     return out
 
 
+# On CPU the spectrum is computed this many bytes at a time, so that the transposition into the
+# seed's (F, frames) layout reads the FFT's output from cache rather than memory.
+_CPU_CHUNK_BYTES = 2 << 20
+
+
 def stft_fft(
     input_data: Tensor,
     n_fft: int,
@@ -187,7 +192,7 @@ def stft_fft(
 ) -> Tensor:
     """STFT through ``torch.stft``; same result as ``stft_graph``, O(N log N) per frame.
 
-    Arguments are assumed checked (``check_stft_args``).
+    Arguments are assumed checked (``check_stft_args``). Eager only.
     """
     shape = list(input_data.shape)
     compute_dtype = _compute_dtype(input_data.dtype)
@@ -196,22 +201,41 @@ def stft_fft(
         window = torch.ones(win_length, device=signal.device, dtype=compute_dtype)
     else:
         window = window.to(device=signal.device, dtype=compute_dtype)
-    spectrum = torch.stft(
-        signal,
-        n_fft,
-        hop_length=hop_length,
-        win_length=win_length,
-        window=window,
-        center=center,
-        pad_mode="reflect",
-        normalized=False,
-        onesided=True,
-        return_complex=True,
-    )
-    frames = spectrum.shape[-1]
-    out = torch.view_as_real(spectrum).to(input_data.dtype)
-    out = out.reshape(_output_shape(shape, n_fft, frames))
+
+    def spectrum_of(rows: Tensor) -> Tensor:
+        return torch.stft(
+            rows,
+            n_fft,
+            hop_length=hop_length,
+            win_length=win_length,
+            window=window,
+            center=center,
+            pad_mode="reflect",
+            normalized=False,
+            onesided=True,
+            return_complex=True,
+        )
+
+    num_rows = signal.shape[0]
+    num_bins = n_fft // 2 + 1
+    frames = num_frames(shape[-1], n_fft, hop_length, center)
+    complex_dtype = torch.complex128 if compute_dtype == torch.float64 else torch.complex64
+    row_bytes = num_bins * frames * (16 if compute_dtype == torch.float64 else 8)
+    needs_grad = torch.is_grad_enabled() and (signal.requires_grad or window.requires_grad)
+    rows_per_chunk = max(1, _CPU_CHUNK_BYTES // row_bytes)
+    if signal.device.type != "cpu" or needs_grad or rows_per_chunk >= num_rows:
+        # torch.stft hands back a (frames, F) buffer seen transposed; the seed's output is
+        # contiguous (F, frames), and so is ours. Whole complex elements transpose ~5x faster
+        # on CPU than the (..., 2)-strided real view.
+        spectrum = spectrum_of(signal).contiguous()
+    else:
+        spectrum = torch.empty((num_rows, num_bins, frames), dtype=complex_dtype)
+        for start in range(0, num_rows, rows_per_chunk):
+            stop = min(num_rows, start + rows_per_chunk)
+            spectrum[start:stop].copy_(spectrum_of(signal[start:stop]))
     if return_complex:
-        return torch.view_as_complex(out.contiguous())
-    # torch.stft hands back a transposed view; the seed's output is contiguous, and so is ours.
-    return out.contiguous()
+        if input_data.dtype == torch.float16:
+            spectrum = spectrum.to(torch.complex32)
+        return spectrum.reshape(shape[:-1] + [num_bins, frames])
+    out = torch.view_as_real(spectrum).to(input_data.dtype)
+    return out.reshape(_output_shape(shape, n_fft, frames))
