@@ -1,11 +1,13 @@
 """The main job: every provider of both ops side by side on the present device.
 
-``python -m thunder_kernels [--quick] [--out DIR]`` times the fused kernels (CUDA only), our
-pure-torch path, thunder-speech 3.2.0 (the seed) and ``torch.stft`` over shapes from real use, in
-the modes forward, backward, forward+backward and no-grad forward, then prints a Markdown table
-(median time, speed-up against every peer measured in the same run, achieved GB/s or TFLOP/s and,
-on a GPU, the fraction of the measured copy bandwidth / matmul rate), writes a long-format CSV
-and PNG plots, and times a small CTC training step with each front end.
+``python -m thunder_kernels [--quick] [--out DIR]`` first checks every provider's accuracy against
+a float64 oracle (and its agreement with the seed), then times the fused kernels (CUDA only), our
+pure-torch path, thunder-speech 3.2.0 (the seed), ``torch.stft`` and nnAudio's STFT (when
+installed) over shapes from real use, in the modes forward, backward, forward+backward and no-grad
+forward. It prints a Markdown table (median time, speed-up against every peer measured in the
+same run, achieved GB/s or TFLOP/s and, on a GPU, the fraction of the measured copy bandwidth /
+matmul rate), writes a long-format CSV and PNG plots, and times a small CTC training step with
+each front end.
 
 GPU timing uses CUDA events through ``triton.testing.do_bench`` (warm-up, L2 flushed between
 runs, median). CPU timing is the median of ``perf_counter`` runs after warm-up, with the thread
@@ -35,7 +37,15 @@ try:  # the seed is an optional peer: its metadata pins torch<2.0, so it is inst
 except ImportError:  # pragma: no cover - depends on the environment
     seed_blocks = None
 
+try:  # nnAudio's STFT (a conv1d with a Fourier basis, like the seed) is an optional peer
+    from nnAudio.features import STFT as NnAudioStft
+except ImportError:  # pragma: no cover - depends on the environment
+    NnAudioStft = None
+
 MODES = ("forward", "backward", "forward+backward", "no-grad forward")
+# Providers that only take float32 input (cuFFT half needs power-of-two sizes; nnAudio's basis
+# is float32).
+FLOAT32_ONLY = ("torch.stft", "nnAudio")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,6 +175,20 @@ def stft_providers(device: torch.device) -> Dict[str, Callable]:
     providers["torch.stft"] = lambda x, w, c: torch.view_as_real(
         torch.stft(x, c.n_fft, c.hop, c.win, w, center=True, return_complex=True)
     )
+    if NnAudioStft is not None:
+        modules: Dict[tuple, torch.nn.Module] = {}
+
+        def nnaudio(x, window, c):
+            key = (c.n_fft, c.hop, c.win, x.device)
+            if key not in modules:
+                # nnAudio builds its window from a name (scipy's periodic Hann here), not a tensor.
+                modules[key] = NnAudioStft(
+                    n_fft=c.n_fft, win_length=c.win, hop_length=c.hop, window="hann", center=True,
+                    pad_mode="reflect", output_format="Complex", verbose=False,
+                ).to(x.device)
+            return modules[key](x)
+
+        providers["nnAudio"] = nnaudio
     return providers
 
 
@@ -344,6 +368,72 @@ def training_step_benchmark(device, quick: bool, steps: int) -> List[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Accuracy and parity
+
+
+def _relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
+    out = torch.view_as_real(out) if out.is_complex() else out
+    out, ref = out.detach().double().cpu(), ref.detach().double().cpu()
+    return ((out - ref).norm() / ref.norm().clamp_min(1e-300)).item()
+
+
+def accuracy_rows(device) -> List[dict]:
+    """Each provider's float32 error against a float64 oracle, and its difference from the seed.
+
+    STFT: relative norm error against float64 ``torch.stft`` with the provider's own window.
+    Normalize: largest absolute error against the seed's formula evaluated in float64 (our
+    float64 reference where the seed is not installed); the outputs are O(1).
+    """
+    rows = []
+    torch.manual_seed(0)
+    case = StftCase("asr 16k, 512/160/400, B4 x 2 s", 4, 32000, 512, 160, 400)
+    x, window = case.make(device, torch.float32)
+    results = {}
+    for name, fn in stft_providers(device).items():
+        own_window = torch.hann_window(case.win, periodic=True, device=device) if name == "nnAudio" else window
+        with torch.no_grad():
+            out = fn(x, own_window, case)
+            oracle = torch.view_as_real(torch.stft(
+                x.double(), case.n_fft, case.hop, case.win, own_window.double(), center=True, return_complex=True
+            ))
+        results[name] = out
+        rows.append(dict(op="stft", case=case.label, provider=name, measure="relative error",
+                         error=_relative_error(out, oracle)))
+    seed_out = results.get("seed (thunder 3.2.0)")
+    for row in rows:
+        if seed_out is not None and row["provider"] != "nnAudio":
+            row["vs_seed"] = _relative_error(results[row["provider"]], seed_out)
+
+    norm_case = NormalizeCase("features (8,80,1000), (B,1,T) mask", (8, 80, 1000), "mask")
+    features, mask, _ = norm_case.make(device, torch.float32)
+    features = features * 4 - 12  # log-mel-like offset and spread
+    with torch.no_grad():
+        if seed_blocks is not None:
+            oracle = seed_blocks.normalize_tensor(features.double(), mask, norm_case.div_guard)
+        else:
+            oracle = normalize_reference(features.double(), mask, norm_case.div_guard, -1, None)
+        outputs = {name: fn(features, mask, None, norm_case) for name, fn in normalize_providers(device).items()}
+    for name, out in outputs.items():
+        row = dict(op="normalize", case=norm_case.label, provider=name, measure="max abs error",
+                   error=(out.double() - oracle).abs().max().item())
+        if "seed (thunder 3.2.0)" in outputs:
+            row["vs_seed"] = (out.double() - outputs["seed (thunder 3.2.0)"].double()).abs().max().item()
+        rows.append(row)
+    return rows
+
+
+def render_accuracy(rows: List[dict]) -> str:
+    lines = ["### accuracy (float32 inputs, against a float64 oracle)", "",
+             "| op | case | provider | measure | error | difference from the seed |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        vs_seed = f"{r['vs_seed']:.1e}" if "vs_seed" in r else "-"
+        lines.append(f"| {r['op']} | {r['case']} | {r['provider']} | {r['measure']} | {r['error']:.1e} | {vs_seed} |")
+    lines += ["", "STFT oracle: float64 `torch.stft` with the provider's window (nnAudio builds a periodic Hann "
+              "window itself). Normalize oracle: the seed's formula in float64.", ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
 # The run
 
 
@@ -390,6 +480,10 @@ def run(args) -> int:
           f"triton {env['triton']}, {env['threads']} threads, commit {env['commit']}, {env['date']}", flush=True)
     if seed_blocks is None:
         print("(thunder-speech 3.2.0 not installed: pip install --no-deps thunder-speech==3.2.0 to compare with the seed)")
+    if NnAudioStft is None:
+        print("(nnAudio not installed: pip install nnAudio to compare with its STFT)")
+    accuracy = accuracy_rows(device)
+    print(render_accuracy(accuracy), flush=True)
     ceilings = measure_ceilings(device)
     for k, v in ceilings.items():
         print(f"ceiling: {k} = {v:,.0f}", flush=True)
@@ -401,8 +495,8 @@ def run(args) -> int:
         for dtype in dtypes:
             for mode in modes:
                 for name, fn in stft_providers(device).items():
-                    if dtype != torch.float32 and name == "torch.stft":
-                        continue  # cuFFT half needs power-of-two sizes
+                    if dtype != torch.float32 and name in FLOAT32_ONLY:
+                        continue
                     work.append((case, mode, name, fn, dtype))
     for case in normalize_cases(args.quick):
         for dtype in dtypes:
@@ -424,14 +518,14 @@ def run(args) -> int:
         print(f"[{i}/{len(work)}] {case.op:9s} {case.label:40s} {mode:16s} {rows[-1].dtype:8s} {name:22s} {ms:9.3f} ms", flush=True)
 
     train_rows = training_step_benchmark(device, args.quick, steps=3 if args.quick else 10)
-    table = render_markdown(rows, train_rows, env, ceilings)
+    table = render_markdown(rows, train_rows, env, ceilings) + "\n" + render_accuracy(accuracy)
     print()
     print(table)
     os.makedirs(args.out, exist_ok=True)
     stem = os.path.join(args.out, f"{_slug(env['device'])}-{env['date'][:10]}")
     with open(stem + ".md", "w") as f:
         f.write(table)
-    write_csv(stem + ".csv", rows, train_rows, env)
+    write_csv(stem + ".csv", rows, train_rows, env, accuracy)
     write_plots(stem + ".png", rows)
     print(f"\nwrote {stem}.md, {stem}.csv, {stem}.png")
     return 0
@@ -488,13 +582,14 @@ def render_markdown(rows: List[Row], train_rows: List[dict], env: Dict[str, str]
 
 
 def _provider_order(name: str) -> int:
-    order = ["fused (triton)", "ours, pure torch", "seed (thunder 3.2.0)", "torch.stft"]
+    order = ["fused (triton)", "ours, pure torch", "seed (thunder 3.2.0)", "torch.stft", "nnAudio"]
     return order.index(name) if name in order else len(order)
 
 
-def write_csv(path: str, rows: List[Row], train_rows: List[dict], env: Dict[str, str]) -> None:
+def write_csv(path: str, rows: List[Row], train_rows: List[dict], env: Dict[str, str],
+              accuracy: Optional[List[dict]] = None) -> None:
     fields = ["op", "case", "mode", "provider", "dtype", "median_ms", "size", "gbps", "tflops", "floor_fraction",
-              "device", "torch", "triton", "commit", "date", "threads"]
+              "error", "device", "torch", "triton", "commit", "date", "threads"]
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -507,6 +602,10 @@ def write_csv(path: str, rows: List[Row], train_rows: List[dict], env: Dict[str,
             writer.writerow(dict(op="training step", case=f"B{t['batch']} x {t['seconds']} s", mode="step",
                                  provider=t["frontend"], dtype="float32", median_ms=f"{t['step_ms']:.6f}",
                                  size=t["batch"], gbps="", tflops="", floor_fraction=f"{t['share']:.4f}",
+                                 **{k: env[k] for k in ("device", "torch", "triton", "commit", "date", "threads")}))
+        for a in accuracy or []:
+            writer.writerow(dict(op=a["op"], case=a["case"], mode=a["measure"], provider=a["provider"],
+                                 dtype="float32", error=f"{a['error']:.3e}",
                                  **{k: env[k] for k in ("device", "torch", "triton", "commit", "date", "threads")}))
 
 
@@ -529,7 +628,8 @@ def write_plots(path: str, rows: List[Row]) -> None:
         ax.set_ylabel("median no-grad forward time (ms)")
         ax.set_title(f"{op}, float32, no-grad forward")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
+        if ax.lines:
+            ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
