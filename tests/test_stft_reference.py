@@ -6,6 +6,7 @@ import thunder.blocks as seed
 from hypothesis import given, settings, strategies as st
 
 import thunder_kernels as tk
+from thunder_kernels.stft import reference
 from thunder_kernels.stft.reference import stft_fft, stft_graph
 
 from helpers import max_abs, rel_err, stft64
@@ -171,3 +172,22 @@ def test_fft_formulation_is_torch_stft_contiguous(center, n_fft, win):
     )).reshape(ours.shape)
     assert ours.is_contiguous()
     assert max_abs(ours, theirs) <= 1e-5 * theirs.abs().max().item()
+
+
+@pytest.mark.parametrize("block_bytes", [1, 5000, 200_000])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.float64])
+@pytest.mark.parametrize("center", [True, False])
+def test_cpu_blocks_match_one_pass(monkeypatch, block_bytes, dtype, center):
+    # Without autograd the CPU path works in blocks of rows (or of frames, for long rows);
+    # the result must not depend on the block size. 1 byte: one frame per block.
+    x = torch.randn(3, 2, 4000).to(dtype)
+    window = torch.hann_window(320)
+    with torch.enable_grad():
+        whole = stft_fft(x.requires_grad_(), 512, 160, 320, window, center, False).detach()
+    monkeypatch.setattr(reference, "_CPU_BLOCK_BYTES", block_bytes)
+    with torch.no_grad():
+        blocked = stft_fft(x, 512, 160, 320, window, center, False)
+        blocked_complex = stft_fft(x, 512, 160, 320, window, center, True)
+    assert blocked.dtype == dtype and blocked.is_contiguous()
+    assert torch.equal(blocked, whole)
+    assert torch.equal(torch.view_as_real(blocked_complex).to(dtype), whole)
