@@ -16,6 +16,8 @@ from typing import List, Optional, Tuple
 import torch
 from torch import Tensor
 
+from .._dispatch import capturing_graph
+
 __all__ = ["NormalizeFunction", "check_normalize_args", "normalize_parts", "normalize_reference", "valid_mask"]
 
 
@@ -153,7 +155,9 @@ def _sum_of_squares(values: Tensor, axis: int, piece: int = 4096) -> Tensor:
 
 @torch.jit.unused
 def _zero_invalid(valid: Tensor, values: Tensor, zero: Tensor) -> Tensor:
-    if torch.jit.is_tracing() or torch.compiler.is_exporting():
+    """``where(valid, values, zero)``, in place unless a graph is being recorded (exporters
+    reject ``out=``)."""
+    if capturing_graph():
         return torch.where(valid, values, zero)
     return torch.where(valid, values, zero, out=values)
 
@@ -201,8 +205,7 @@ def normalize_parts(
     scale = torch.where(has_valid, 1.0 / (std + div_guard), zero)
     out.mul_(scale)
     # The padding is exactly 0 unless the row's statistics are not finite (inf/NaN inside the
-    # valid region): the seed's output is 0 there too, so select once more, in place where
-    # no graph is being recorded (exporters reject out=).
+    # valid region): the seed's output is 0 there too, so select once more.
     if torch.jit.is_scripting():
         out = torch.where(valid, out, zero)
     else:
@@ -251,5 +254,5 @@ class NormalizeFunction(torch.autograd.Function):
         grad = grad_out.to(scale.dtype) * scale
         if valid is not None:
             zero = torch.zeros((), dtype=scale.dtype, device=scale.device)
-            torch.where(valid, grad, zero, out=grad)
+            grad = _zero_invalid(valid, grad, zero)
         return grad.to(ctx.input_dtype), None, None, None, None
